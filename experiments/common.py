@@ -24,7 +24,8 @@ flags.DEFINE_string("format", "", "Reader for --data_path (lfm1b, lastfm1k, mssd
 flags.DEFINE_string("mapping", "", "JSON column mapping for --format=csv.")
 flags.DEFINE_string("format_options", "", "JSON of reader options, e.g. '{\"watch_rule\": \"strict\"}'.")
 flags.DEFINE_enum("scale", "small", ["small", "paper"], "Synthetic data size.")
-flags.DEFINE_integer("seeds", 3, "Number of seeds (0, 1, ... seeds-1).")
+flags.DEFINE_integer("seeds", 3, "Number of training seeds (0, 1, ... seeds-1).")
+flags.DEFINE_integer("seed", 0, "Seed of the synthetic data generator (ignored with --data_path).")
 flags.DEFINE_integer("epochs", 10, "Maximum training epochs (early stopping on validation).")
 flags.DEFINE_integer("batch_size", 512, "Training batch size.")
 flags.DEFINE_float("learning_rate", 0.001, "Learning rate.")
@@ -46,6 +47,7 @@ COMMON_FLAGS = ("dataset", "data_path", "format", "mapping", "format_options", "
 
 def resolve_config(names: tuple[str, ...] = COMMON_FLAGS) -> dict[str, Any]:
     """Flag values with precedence defaults < --config file < explicit flags."""
+    quiet_tensorflow()
     values = {name: FLAGS[name].value for name in names}
     if FLAGS.config:
         path = pathlib.Path(FLAGS.config)
@@ -76,8 +78,13 @@ class Stopwatch:
 
 
 def quiet_tensorflow() -> None:
+    """Silences TensorFlow's C++ and absl INFO lines so progress and tables stay readable."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from absl import logging
+    logging.set_verbosity(logging.WARNING)
+    import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")
 
 
 def load_frame(config: dict[str, Any], seed: int = 0):

@@ -21,8 +21,6 @@ from absl import app, flags
 from experiments import common
 
 FLAGS = flags.FLAGS
-if "seed" not in FLAGS:
-    flags.DEFINE_integer("seed", 0, "Seed of the synthetic generator (ignored with --data_path).")
 
 
 def counts_table(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
