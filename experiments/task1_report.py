@@ -43,9 +43,12 @@ def train_config(config: dict[str, Any], history_length: int = 0) -> training.Tr
 
 
 def run_task1_experiment(name: str, config: dict[str, Any], rows: Sequence[evaluation.RunSpec],
-                         reference: str, caption: str, extra_columns: pd.DataFrame | None = None) -> pd.DataFrame:
+                         reference: str | None, caption: str, extra_columns: pd.DataFrame | None = None) -> pd.DataFrame:
     """Loads data, trains every row over the seeds, writes the tables; returns the raw table."""
     watch = common.Stopwatch()
+    if reference not in {r.slug for r in rows}:
+        print(f"reference row {reference!r} is not among the rows: no p-values")
+        reference = None
     out_dir = common.output_folder(name, config)
     history_length = max([HISTORY_LENGTH] + [int(r.config.get("history_length", 0)) for r in rows])
     frame, prepared = common.prepare_data(config, history_length=history_length)
