@@ -195,11 +195,16 @@ def dataset_from_parquet(folder: str, spec: DatasetSpec, batch_size: int, shuffl
             tensors = [tf.gather(t, index) for t in tensors]
         return tf.nest.pack_sequence_as(sample, tensors)
 
+    paths = tf.constant(files)
+
     def shards(epoch_seed):
-        ds = tf.data.Dataset.from_tensor_slices((tf.range(len(files), dtype=tf.int64), tf.constant(files)))
+        order = tf.range(len(files), dtype=tf.int64)
         if shuffle:
-            ds = ds.shuffle(len(files), seed=epoch_seed)
-        return ds.map(lambda i, p: load(epoch_seed, i, p))
+            # Stateless, like the row shuffle: `Dataset.shuffle` with a tensor seed breaks once a
+            # global TensorFlow seed is set (keras.utils.set_random_seed).
+            order = tf.random.experimental.index_shuffle(
+                order, tf.stack([epoch_seed, tf.constant(2**31 - 1, tf.int64)]), len(files) - 1)
+        return tf.data.Dataset.from_tensor_slices(order).map(lambda i: load(epoch_seed, i, tf.gather(paths, i)))
 
     rows = sum(pq.read_metadata(path).num_rows for path in files)
     ds = _epoch_seeds(seed, repeat).flat_map(shards).rebatch(batch_size)
