@@ -2,7 +2,8 @@
 
 Per objective, the wide part is a linear model on one-hot ids (size-1 embeddings of user, item and
 artist) plus cross-product features user x item and user x artist, hashed into `cross_bins`
-buckets (`HashedCross`) — the memorisation component; the deep part concatenates learned user,
+buckets (`ms_bridge.layers.HashedCross`: `(a * 1_000_003 + b) mod cross_bins`, ordered, integer
+arithmetic only) — the memorisation component; the deep part concatenates learned user,
 item and artist embeddings (and side features) through Appendix B's [128, 80, 40] ReLU layers into
 a logit — the generalisation component. Wide and deep logits are summed and passed through a
 sigmoid, trained jointly as in the paper (Adam for both parts here, instead of FTRL for the wide
@@ -26,6 +27,7 @@ import keras
 
 from baselines import _common as C
 from ms_bridge.datasets.spec import DatasetSpec
+from ms_bridge.layers.crosses import HashedCross
 from ms_bridge.registry import register_model
 
 CROSSES = (("user_id", "item_id"), ("user_id", "artist_id"))
@@ -45,7 +47,7 @@ def build_wide_deep(spec: DatasetSpec, vocab: Mapping[str, int],
         raise ValueError(f"config['dropout'] must be < 1, got {dropout!r}")
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     inputs = C.model_inputs(spec)
-    crosses = {(a, b): C.HashedCross(bins, name=f"cross_{a[:-3]}_{b[:-3]}")([inputs[a], inputs[b]])
+    crosses = {(a, b): HashedCross(bins, name=f"cross_{a[:-3]}_{b[:-3]}")([inputs[a], inputs[b]])
                for a, b in CROSSES}
     outputs = {}
     for objective in spec.objective_names:

@@ -1,53 +1,40 @@
-"""Wide&Deep baseline: learns, hashed crosses, wide + deep logits add up, Appendix B sizes."""
+"""Wide&Deep baseline: learns, hashed crosses, wide + deep logits add up, Appendix B sizes.
 
+The cross layer itself (`ms_bridge.layers.HashedCross`: formula, exact mode, config, errors) is
+tested in tests/test_layers_ops.py; here only how Wide&Deep wires and sizes its crosses.
+"""
+
+import keras
 import numpy as np
 import pytest
 
-from baselines import _common as C
 from baselines.wide_deep import build_wide_deep
+from ms_bridge.layers.crosses import HashedCross
 
-SPEC = C.toy_spec()
-VOCAB = {"user_id": 6, "item_id": 7, "artist_id": 4}
-X = {"user_id": np.array([0, 1, 5, 2], "int32"), "item_id": np.array([6, 2, 0, 3], "int32"),
-     "artist_id": np.array([1, 3, 2, 0], "int32")}
+from baseline_toy import SPEC, VOCAB, X, assert_learns, dense, trained_on_toy
 
 
-def dense(model, name, x):
-    kernel, bias = model.get_layer(name).get_weights()
-    z = x @ kernel + bias
-    act = model.get_layer(name).get_config()["activation"]
-    return {"relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "linear": z}[act]
-
-
-def hashed(a, b, n):
-    """Slow reference of HashedCross for two inputs (Python ints, no overflow)."""
-    out = []
-    for x, y in zip(a.tolist(), b.tolist()):
-        index = 0
-        for value, p in ((x, 1_000_003), (y, 998_244_353)):
-            index = (index * 31 + (value * (p % n)) % n) % n
-        out.append(index)
-    return np.array(out)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    return C.fit_on_toy(build_wide_deep, SPEC, {"embedding_dim": 8, "hidden_units": [16, 8], "cross_bins": 1024},
-                        epochs=5)
+trained = trained_on_toy(build_wide_deep, {"embedding_dim": 8, "hidden_units": [16, 8], "cross_bins": 1024})
 
 
 def test_wide_deep_learns_beyond_the_training_mean(trained):
-    assert trained["val_mse"] < 0.8 * trained["mean_mse"], trained
+    assert_learns(trained)
 
 
-def test_hashed_cross_matches_reference_and_spreads_pairs():
+def test_wide_deep_crosses_are_ordered_and_land_in_their_tables():
+    model = build_wide_deep(SPEC, VOCAB, {"embedding_dim": 2, "hidden_units": [2]})  # default 2**16 bins
+    crosses = keras.Model(model.input, {c: model.get_layer(f"cross_{c}").output for c in ("user_item", "user_artist")})
     rng = np.random.default_rng(0)
-    a, b = rng.integers(0, 2**31 - 1, 2000).astype("int32"), rng.integers(0, 50_000, 2000).astype("int32")
-    out = np.asarray(C.HashedCross(2**16)([a, b]))
-    np.testing.assert_array_equal(out, hashed(a, b, 2**16))
-    assert out.min() >= 0 and out.max() < 2**16
-    assert len(np.unique(out)) > 0.95 * len(set(zip(a.tolist(), b.tolist())))  # few collisions
-    assert not np.array_equal(out, np.asarray(C.HashedCross(2**16)([b, a])))  # ordered crosses
+    u, i, a = (rng.integers(0, high, 2000).astype("int32") for high in (2**31 - 1, 50_000, 5_000))
+    out = {c: np.asarray(v) for c, v in crosses({"user_id": u, "item_id": i, "artist_id": a}).items()}
+    for c, index in out.items():
+        assert index.shape == (2000,) and np.issubdtype(index.dtype, np.integer)
+        assert index.min() >= 0 and index.max() < model.get_layer(f"pct_listening_wide_{c}_embedding").input_dim
+    pairs = {"user_item": (u, i), "user_artist": (u, a)}
+    for c, (first, second) in pairs.items():  # distinct pairs mostly get distinct buckets
+        assert len(np.unique(out[c])) > 0.95 * len(set(zip(first.tolist(), second.tolist()))), c
+    swapped = crosses({"user_id": i, "item_id": u, "artist_id": a})  # user x item, not item x user
+    assert not np.array_equal(np.asarray(swapped["user_item"]), out["user_item"])
 
 
 def test_wide_deep_logit_is_wide_sum_plus_deep_logit():
@@ -57,8 +44,8 @@ def test_wide_deep_logit_is_wide_sum_plus_deep_logit():
         if "wide" in layer.name and layer.name.endswith("_embedding"):
             layer.set_weights([rng.normal(size=layer.get_weights()[0].shape).astype("float32")])
     out = model(X, training=False)
-    crosses = {"user_item": hashed(X["user_id"], X["item_id"], 11),
-               "user_artist": hashed(X["user_id"], X["artist_id"], 11)}
+    crosses = {"user_item": np.asarray(HashedCross(11)([X["user_id"], X["item_id"]])),
+               "user_artist": np.asarray(HashedCross(11)([X["user_id"], X["artist_id"]]))}
     for o in SPEC.objective_names:
         def table(name, index):
             return model.get_layer(f"{o}_{name}_embedding").get_weights()[0][index]
@@ -83,8 +70,3 @@ def test_wide_deep_default_sizes_follow_appendix_b():
 def test_wide_deep_rejects_bad_config(config, bad):
     with pytest.raises(ValueError, match=bad):
         build_wide_deep(SPEC, VOCAB, config)
-
-
-def test_hashed_cross_rejects_bad_bins():
-    with pytest.raises(ValueError, match="0"):
-        C.HashedCross(0)

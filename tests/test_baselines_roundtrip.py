@@ -8,10 +8,11 @@ import pytest
 import tensorflow as tf
 
 import baselines
-from baselines import _common as C
 from baselines.mo_linucb import fit_design_matrices
 from ms_bridge.datasets.spec import get_spec
 from ms_bridge.registry import get_model, list_models
+
+from baseline_toy import toy_problem
 
 SPEC = get_spec("mlhd")
 LABELS = {"lr": "LR", "neumf": "NeuMF", "wide_deep": "Wide&Deep", "mccf": "MCCF", "mmoe": "MMoE",
@@ -24,7 +25,7 @@ CONFIGS = {"neumf": {"hidden_units": [8, 4]}, "wide_deep": {"hidden_units": [8, 
 
 
 def toy(history_length=0):
-    x, _, w, vocab = C.toy_problem(SPEC, n_users=20, n_items=30, n_artists=5, n_examples=64,
+    x, _, w, vocab = toy_problem(SPEC, n_users=20, n_items=30, n_artists=5, n_examples=64,
                                    history_length=history_length)
     return x, w, vocab
 
@@ -87,7 +88,7 @@ def test_unknown_config_keys_are_ignored_and_bad_config_type_refused():
 def test_baseline_reads_declared_side_features(name):
     spec = dataclasses.replace(SPEC, side_features=("age", "tempo"))
     config = {"embedding_dim": 4, **CONFIGS.get(name, {})}
-    x, _, _, vocab = C.toy_problem(spec, n_users=20, n_items=30, n_artists=5, n_examples=32,
+    x, _, _, vocab = toy_problem(spec, n_users=20, n_items=30, n_artists=5, n_examples=32,
                                    history_length=config.get("history_length", 0))
     model = get_model(name)(spec, vocab, config)
     assert tuple(model.input["side"].shape) == (None, 2)
