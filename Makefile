@@ -8,7 +8,7 @@ OUT       ?= results
 EXTRA     ?=
 RUN = $(PY) -m experiments.$(1) --dataset=$(DATASET) --scale=$(SCALE) --seeds=$(SEEDS) --data_path="$(DATA_PATH)" --output_dir=$(OUT) $(EXTRA)
 
-.PHONY: venv test test-slow table1 table2 table6 table7 objectives data_stats benchmarks clean
+.PHONY: venv test test-slow table1 table2 table6 table7 data_stats all benchmarks clean
 
 venv: .venv/.installed
 .venv/.installed: requirements.txt setup.py
@@ -19,7 +19,7 @@ venv: .venv/.installed
 	touch $@
 
 test: venv
-	$(PY) -m pytest -q -m "not slow" --durations=15
+	$(PY) -m pytest -q -m "not slow" --durations=15 --doctest-modules tests ms_bridge baselines
 
 test-slow: venv
 	$(PY) -m pytest -q -m slow --durations=15
@@ -38,6 +38,8 @@ table7: venv
 
 data_stats: venv
 	$(call RUN,data_stats)
+
+all: table1 table2 table6 table7 data_stats
 
 benchmarks: venv
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

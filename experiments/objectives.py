@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import tempfile
 from typing import Any
 
 from absl import app, flags
+
+from ms_bridge import reporting
 
 FLAGS = flags.FLAGS
 
@@ -76,21 +77,10 @@ def write_atomic(frame, output: str | os.PathLike) -> pathlib.Path:
         raise ValueError(f"--output must end in {OUTPUT_SUFFIXES}, got {str(output)!r}")
     if not path.parent.is_dir():
         raise ValueError(f"--output folder {str(path.parent)!r} does not exist")
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    if suffix == ".csv":
+        reporting.atomic_write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
+    else:
+        reporting.atomic_write_with(path, lambda tmp: frame.to_parquet(tmp, index=False))
     return path
 
 

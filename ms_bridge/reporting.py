@@ -36,8 +36,36 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "^": r"\textasciicircum{}"}
 
 
+def atomic_write_with(path: PathLike, write: Callable[[str], Any]) -> pathlib.Path:
+    """Calls `write(tmp_path)` on a temporary file beside `path`, then renames it onto `path`.
+
+    A crash inside `write` removes the temporary file and leaves `path` as it was.
+
+    Example:
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> atomic_write_with(p, lambda tmp: pathlib.Path(tmp).write_text("hi")).read_text()
+    'hi'
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
 def atomic_write_bytes(path: PathLike, data: bytes) -> pathlib.Path:
-    """Writes `data` to `path` through a temporary file in the same folder.
+    """Writes `data` to `path` through a temporary file in the same folder (fsynced).
 
     Example:
     >>> import tempfile, pathlib
@@ -45,20 +73,13 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> pathlib.Path:
     >>> atomic_write_bytes(p, b"hi").read_bytes()
     b'hi'
     """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+
+    return atomic_write_with(path, write)
 
 
 def atomic_write_text(path: PathLike, text: str) -> pathlib.Path:

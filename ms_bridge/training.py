@@ -165,7 +165,7 @@ class SparseAdagrad(keras.optimizers.Adagrad):
 
     Example:
     >>> opt = SparseAdagrad(learning_rate=0.05)
-    >>> opt.get_config()["learning_rate"]
+    >>> round(opt.get_config()["learning_rate"], 6)
     0.05
     """
 
