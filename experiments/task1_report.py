@@ -11,6 +11,7 @@ import pandas as pd
 from experiments import common
 from ms_bridge import evaluation, registry, reporting, training
 from ms_bridge.datasets.spec import DatasetSpec
+from ms_bridge.metrics import LOWER_IS_BETTER
 
 SIGNIFICANCE = 0.05
 #: length of the `recent_items` history prepared for every row (MoSE reads it; others ignore it)
@@ -23,17 +24,41 @@ def row(name: str, slug: str | None = None, label: str | None = None, **config) 
     return evaluation.RunSpec(slug=slug or name, model=name, config=config, label=info_label)
 
 
-def display_table(table: pd.DataFrame, spec: DatasetSpec, metric_names: Sequence[str]) -> pd.DataFrame:
+def display_table(table: pd.DataFrame, spec: DatasetSpec, metric_names: Sequence[str],
+                  reference: str | None = None) -> pd.DataFrame:
     """`mean ± std` cells; `*` marks a row whose per-user RMSE differs from the reference row's by a
-    paired t-test at p <= 0.05 (on both its RMSE and MAE cells)."""
+    paired t-test at p <= 0.05 (on both its RMSE and MAE cells). With a reference, a last row gives
+    the paper's "Improvement": the reference's relative gain over the best other row, in % (negative
+    when another row is better)."""
     out = pd.DataFrame({"Model": table["label"]})
+    gains = {}
     for objective in spec.objectives:
         for m in metric_names:
-            mean, std = table[f"{objective.name}_{m}"], table[f"{objective.name}_{m}_std"]
+            column = f"{objective.name}_{m}"
+            mean, std = table[column], table[f"{column}_std"]
             p = table.get(f"{objective.name}_p", pd.Series(np.nan, index=table.index))
             star = np.where(p <= SIGNIFICANCE, "*", "")
-            out[f"{objective.label} {m.upper()}"] = [f"{a:.4f} ± {b:.4f}{s}" for a, b, s in zip(mean, std, star)]
+            header = f"{objective.label} {m.upper()}"
+            out[header] = [f"{a:.4f} ± {b:.4f}{s}" for a, b, s in zip(mean, std, star)]
+            if reference is not None and len(table) > 1:
+                gains[header] = improvement(table, column, reference, lower_is_better=m in LOWER_IS_BETTER)
+    if gains:
+        out = pd.concat([out, pd.DataFrame([{"Model": f"Improvement of {reference} (%)", **gains}])],
+                        ignore_index=True)
     return out
+
+
+def improvement(table: pd.DataFrame, column: str, reference: str, lower_is_better: bool) -> str:
+    """Relative gain of the reference row over the best other row, as a signed percentage."""
+    ours = float(table.loc[table["model"] == reference, column].iloc[0])
+    others = table.loc[table["model"] != reference, column].dropna()
+    if others.empty or np.isnan(ours):
+        return "n/a"
+    best = others.min() if lower_is_better else others.max()
+    if best == 0:
+        return "n/a"
+    gain = (best - ours) / abs(best) if lower_is_better else (ours - best) / abs(best)
+    return f"{100 * gain:+.2f}%"
 
 
 def train_config(config: dict[str, Any], history_length: int = 0) -> training.TrainConfig:
@@ -62,8 +87,9 @@ def run_task1_experiment(name: str, config: dict[str, Any], rows: Sequence[evalu
     if extra_columns is not None:
         table = table.merge(extra_columns, on="model", how="left")
     auc_f1 = evaluation.task1_table(runs, spec, reference=None, metric_names=("auc", "f1"), labels=labels)
-    write_tables(out_dir, "table", table, display_table(table, spec, ("rmse", "mae")), caption)
-    write_tables(out_dir, "table_auc_f1", auc_f1, display_table(auc_f1, spec, ("auc", "f1")),
+    display = display_table(table, spec, ("rmse", "mae"), reference)
+    write_tables(out_dir, "table", table, display, caption)
+    write_tables(out_dir, "table_auc_f1", auc_f1, display_table(auc_f1, spec, ("auc", "f1"), reference),
                  caption + " — AUC and F1")
     for slug, run in runs.items():
         reporting.write_json(out_dir / "metrics" / f"{slug}.json", {
@@ -74,7 +100,7 @@ def run_task1_experiment(name: str, config: dict[str, Any], rows: Sequence[evalu
         "experiment": name, "rows": [dataclasses.asdict(r) for r in rows], "data": prepared.summary(),
         "wall_seconds": watch.seconds()})
     print(f"wrote {out_dir} in {watch.seconds():.0f}s")
-    print(reporting.to_markdown(display_table(table, spec, ("rmse", "mae")).set_index("Model"), caption))
+    print(reporting.to_markdown(display.set_index("Model"), caption))
     return table
 
 

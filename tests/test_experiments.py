@@ -65,3 +65,10 @@ def test_unknown_config_key_is_refused(tmp_path):
                            f"--output_dir={tmp_path}"], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert "unknown keys ['epoch']" in done.stderr
+
+
+def test_improvement_row_is_signed_relative_gain_over_best_other_row():
+    from experiments.task1_report import improvement
+    table = pd.DataFrame({"model": ["a", "b", "ref"], "x_rmse": [0.50, 0.40, 0.38], "x_auc": [0.7, 0.8, 0.6]})
+    assert improvement(table, "x_rmse", "ref", lower_is_better=True) == "+5.00%"
+    assert improvement(table, "x_auc", "ref", lower_is_better=False) == "-25.00%"
