@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-DEFAULT_MODELS = "ms_bridge_ncf,no_bridge_ncf,shared_bottom"
+DEFAULT_MODELS = "ms_bridge_ncf,no_bridge_ncf,shared_bottom,mmoe,ple"
 VOCAB = {"user_id": 20_001, "item_id": 50_001, "artist_id": 5_001}
 
 
