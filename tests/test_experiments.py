@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 from ms_bridge.datasets.spec import get_spec
 
