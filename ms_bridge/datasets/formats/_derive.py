@@ -93,3 +93,10 @@ def view_objectives(click: Any, play_seconds: Any, duration_seconds: Any) -> pd.
     play_rate = np.where(clicked, rate, 0.0)
     play_rate[np.isnan(click) | (clicked & np.isnan(time_spent))] = np.nan
     return pd.DataFrame({"video_view": click, "time_spent": time_spent, "play_rate": play_rate})
+
+
+def scrobble_objectives(frame: pd.DataFrame, session_gap: int, durations) -> pd.DataFrame:
+    """Sessions, the Last.fm gap rule, fan objectives and replays: what every scrobble log gets."""
+    frame = sessions(frame, session_gap)
+    frame = gaps(frame, durations)
+    return num_times(fans(frame))

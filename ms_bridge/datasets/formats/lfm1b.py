@@ -54,9 +54,6 @@ def read(path: _common.PathLike, durations: Any = None, session_gap: int = 300) 
         "timestamp": _common.parse_timestamps(raw, "timestamp", "unix", source),
     })
     _common.finish(frame, source, ())
-    frame = _common.stable_time_order(frame)
-    frame = _derive.sessions(frame, session_gap)
-    frame = _derive.gaps(frame, _common.load_durations(durations))
-    frame = _derive.fans(frame)
-    frame = _derive.num_times(frame)
+    frame = _derive.scrobble_objectives(_common.stable_time_order(frame), session_gap,
+                                        _common.load_durations(durations))
     return _common.finish(frame, source, OBJECTIVES)
